@@ -1,0 +1,1 @@
+"""Paddle inference model -> verified ONNX -> Triton model repository."""

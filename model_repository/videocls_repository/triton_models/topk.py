@@ -1,0 +1,51 @@
+"""Top-k step: logits -> class ids, softmax scores (5 decimals) and label names, as PaddleX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+from videocls_preprocess.errors import InvalidRequestError
+
+from ..postprocess import topk
+from .common import model_parameters, required_input, respond_each
+
+LABEL_FILE = "labels.txt"
+
+
+class TritonPythonModel:
+    """Applies :func:`videocls_repository.postprocess.topk`; TOPK defaults to the yml's topk."""
+
+    def initialize(self, args):
+        params = model_parameters(args)
+        self.default_topk = int(params["default_topk"])
+        path = Path(args["model_repository"]) / LABEL_FILE
+        self.labels = np.array(
+            [line.encode("utf-8") for line in path.read_text(encoding="utf-8").splitlines()],
+            dtype=np.object_,
+        )
+
+    def _requested_k(self, request, batch: int) -> int:
+        tensor = pb_utils.get_input_tensor_by_name(request, "TOPK")
+        if tensor is None:
+            return self.default_topk
+        values = np.unique(tensor.as_numpy().reshape(-1))
+        if values.size != 1:
+            raise InvalidRequestError(f"TOPK must be one value per request, got {values.tolist()}")
+        k = int(values[0])
+        if not 1 <= k <= len(self.labels):
+            raise InvalidRequestError(f"TOPK must be between 1 and {len(self.labels)}, got {k}")
+        return k
+
+    def _classify(self, request):
+        logits = required_input(request, "LOGITS")
+        ids, scores = topk(logits, self._requested_k(request, len(logits)))
+        return [
+            pb_utils.Tensor("CLASS_IDS", ids),
+            pb_utils.Tensor("SCORES", scores),
+            pb_utils.Tensor("LABEL_NAMES", self.labels[ids]),
+        ]
+
+    def execute(self, requests):
+        return respond_each(requests, self._classify)
