@@ -9,7 +9,7 @@ PYVER := $(shell $(PYTHON) -c "import sys; print(f'{sys.version_info[0]}.{sys.ve
 SYSTEM_PACKAGES := ffmpeg libpython$(PYVER) fonts-dejavu-core
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint format system-deps tools clean
+.PHONY: demo test load soak lint format system-deps tools clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,19 @@ test: system-deps $(VENV)/.installed-test tools
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+# Locust, headless, against a server it starts on 127.0.0.1 (and stops). Override e.g.
+#   make load USERS=8 SPAWN_RATE=2 RUN_TIME=5m MODELS="PP-TSM-R50_8frames_uniform"
+#   make soak            (20 minutes: RSS + Triton metrics sampled every 10 s, soak.png)
+USERS ?= 4
+SPAWN_RATE ?= 2
+RUN_TIME ?= 60s
+MODELS ?= PP-TSMv2-LCNetV2_8frames_uniform
+load: system-deps $(VENV)/.installed-test
+	$(PY) -m load_tests.run --users $(USERS) --spawn-rate $(SPAWN_RATE) --run-time $(RUN_TIME) --models $(MODELS)
+
+soak: system-deps $(VENV)/.installed-test
+	$(PY) -m load_tests.run --soak --users $(USERS) --spawn-rate $(SPAWN_RATE) --models $(MODELS)
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .

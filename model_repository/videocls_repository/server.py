@@ -109,6 +109,11 @@ class TritonServer:
         )
 
     @property
+    def pid(self) -> int | None:
+        """tritonserver's process id while it runs."""
+        return None if self._process is None else self._process.pid
+
+    @property
     def grpc_url(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
