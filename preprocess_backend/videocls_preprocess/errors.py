@@ -21,6 +21,28 @@ class InvalidVideoError(InvalidRequestError):
     """The encoded video bytes cannot be turned into the network's input."""
 
 
+class EmptyVideoError(InvalidVideoError):
+    """No bytes, or a container without a single video frame."""
+
+
+class VideoTooLargeError(InvalidVideoError):
+    """The upload exceeds an :class:`~videocls_preprocess.spec.InputLimits` bound
+    (bytes, frame size or frame count)."""
+
+
+class UnsupportedVideoError(InvalidVideoError):
+    """Not a video: an unknown or refused container (still image, text, playlist) or no
+    video stream (audio-only file)."""
+
+
+class CorruptVideoError(InvalidVideoError):
+    """A recognised video container whose data is damaged or truncated."""
+
+
+class DecodeTimeoutError(InvalidVideoError):
+    """Demuxing and decoding took longer than ``InputLimits.timeout_s``."""
+
+
 class ModelSourceError(VideoclsError):
     """A model source (dir, tar, URL or model name) is missing, unreadable or incomplete."""
 
