@@ -189,9 +189,9 @@ def test_inference_yml(built_model_dirs: dict[str, Path], model_name: str) -> No
 
 def test_r50_leaky_relu_slopes_are_stored_as_float64(built_model_dirs: dict[str, Path]) -> None:
     """As Paddle >= 3.3 exports them: the form paddle2onnx 2.1.0 misreads (see test_convert)."""
-    program = (built_model_dirs[R50] / "inference.json").read_text()
+    program = (built_model_dirs[R50] / "inference.json").read_text().replace(" ", "")
     assert '"1.leaky_relu"' in program
-    assert '"0.a_f64", "D": 0.01}, "N": "negative_slope"' in program
+    assert '"0.a_f64","D":0.01},"N":"negative_slope"' in program
 
 
 def test_generation_is_deterministic(built_model_dirs: dict[str, Path], tmp_path: Path) -> None:
