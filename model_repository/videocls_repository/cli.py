@@ -73,6 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-port", type=int, default=8000)
     serve.add_argument("--metrics-port", type=int, default=8002)
     serve.add_argument("--address", default="0.0.0.0")
+    serve.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        dest="models",
+        help="load only this ensemble (repeatable; default: all)",
+    )
+    serve.add_argument("--grpc-tls-cert", type=Path, help="serve gRPC over TLS with this cert")
+    serve.add_argument("--grpc-tls-key", type=Path, help="private key of --grpc-tls-cert")
+    serve.add_argument(
+        "--grpc-tls-root-cert", type=Path, help="CA for client certificates (enables mutual TLS)"
+    )
     serve.add_argument("--log-file", type=Path)
     serve.add_argument("--log-verbose", type=int, default=0)
     return parser
@@ -110,8 +122,13 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import ServerConfig, TritonServer
+    from .server import GrpcTls, ServerConfig, TritonServer
 
+    tls = None
+    if args.grpc_tls_cert or args.grpc_tls_key:
+        if not (args.grpc_tls_cert and args.grpc_tls_key):
+            raise VideoclsError("--grpc-tls-cert and --grpc-tls-key go together")
+        tls = GrpcTls(args.grpc_tls_cert, args.grpc_tls_key, root_cert=args.grpc_tls_root_cert)
     repository = args.model_repository
     if repository is None:
         if not args.demo:
@@ -125,6 +142,8 @@ def _serve(args: argparse.Namespace) -> int:
             metrics_port=args.metrics_port,
             address=args.address,
             log_verbose=args.log_verbose,
+            tls=tls,
+            models=tuple(args.models),
         ),
         log_file=args.log_file,
     )

@@ -26,6 +26,41 @@ from videocls_preprocess.errors import ServerError
 
 
 @dataclass(frozen=True)
+class GrpcTls:
+    """TLS on tritonserver's gRPC endpoint (mutual TLS when *root_cert* is given).
+
+    Attributes:
+        server_cert: PEM certificate the server presents.
+        server_key: Its private key.
+        root_cert: CA that client certificates must chain to; enables mutual TLS.
+    """
+
+    server_cert: Path
+    server_key: Path
+    root_cert: Path | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("server_cert", "server_key", "root_cert"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ServerError(f"TLS {name.replace('_', ' ')} {path} is not a file")
+
+    def flags(self) -> list[str]:
+        """tritonserver's ``--grpc-*`` TLS flags."""
+        flags = [
+            "--grpc-use-ssl=true",
+            f"--grpc-server-cert={Path(self.server_cert).resolve()}",
+            f"--grpc-server-key={Path(self.server_key).resolve()}",
+        ]
+        if self.root_cert is not None:
+            flags += [
+                "--grpc-use-ssl-mutual=true",
+                f"--grpc-root-cert={Path(self.root_cert).resolve()}",
+            ]
+        return flags
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """Where tritonserver listens and what it serves.
 
@@ -37,6 +72,8 @@ class ServerConfig:
         address: Bind address of all three endpoints.
         log_verbose: tritonserver's ``--log-verbose`` level.
         exit_timeout_s: Grace period for in-flight requests on shutdown.
+        tls: TLS on the gRPC endpoint; plaintext when None.
+        models: Load only these ensembles (explicit model control); all when empty.
     """
 
     model_repository: Path
@@ -46,6 +83,8 @@ class ServerConfig:
     address: str = "0.0.0.0"
     log_verbose: int = 0
     exit_timeout_s: int = 10
+    tls: GrpcTls | None = None
+    models: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not Path(self.model_repository).is_dir():
@@ -140,7 +179,15 @@ class TritonServer:
             f"--exit-timeout-secs={c.exit_timeout_s}",
             f"--log-verbose={c.log_verbose}",
             "--strict-readiness=true",
+            *(c.tls.flags() if c.tls else []),
+            *self._model_flags(),
         ]
+
+    def _model_flags(self) -> list[str]:
+        # Under explicit control, loading an ensemble loads its steps too.
+        if not self.config.models:
+            return []
+        return ["--model-control-mode=explicit", *(f"--load-model={m}" for m in self.config.models)]
 
     def environment(self) -> dict[str, str]:
         """Process environment: venv bin first on PATH, the wheel's libraries loadable."""

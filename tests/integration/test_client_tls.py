@@ -8,34 +8,14 @@ model is loaded (explicit model control) to keep the second server quick to star
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from videocls_client import ServerUnavailableError, create_model, list_models
 from videocls_client.cli import main
-from videocls_repository.server import ServerConfig, TritonServer
+from videocls_repository.server import GrpcTls, ServerConfig, TritonServer
 
 pytestmark = pytest.mark.slow
 
 SMALL = "PP-TSMv2-LCNetV2_8frames_uniform"
-
-
-class _MutualTLSServer(TritonServer):
-    def __init__(self, config: ServerConfig, certs: dict[str, Path], **kwargs) -> None:
-        super().__init__(config, **kwargs)
-        self.certs = certs
-
-    def command(self, backend_directory: Path, cache_directory: Path) -> list[str]:
-        return [
-            *super().command(backend_directory, cache_directory),
-            "--grpc-use-ssl=true",
-            "--grpc-use-ssl-mutual=true",
-            f"--grpc-server-cert={self.certs['server']}",
-            f"--grpc-server-key={self.certs['server_key']}",
-            f"--grpc-root-cert={self.certs['ca']}",
-            "--model-control-mode=explicit",
-            f"--load-model={SMALL}",
-        ]
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +28,11 @@ def tls_server(model_repository, tls_certs, tmp_path_factory):
         metrics_port=0,
         address="127.0.0.1",
         exit_timeout_s=3,
+        tls=GrpcTls(certs["server"], certs["server_key"], root_cert=certs["ca"]),
+        models=(SMALL,),
     )
     log = tmp_path_factory.mktemp("triton-tls") / "tritonserver.log"
-    server = _MutualTLSServer(config, certs, log_file=log)
+    server = TritonServer(config, log_file=log)
     server.start(timeout_s=120)
     # The certificates name "localhost": connect by that name.
     server.url = f"localhost:{server.grpc_port}"

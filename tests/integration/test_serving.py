@@ -203,3 +203,36 @@ def test_unknown_model_is_not_found(client):
     with pytest.raises(InferenceServerException) as info:
         classify(client, "no-such-model", b"x")
     assert info.value.status() in ("StatusCode.NOT_FOUND", "StatusCode.UNAVAILABLE")
+
+
+def test_serve_cli_waits_for_ready_and_stops_on_sigterm(model_repository):
+    """``videocls-server serve``: prints where it listens once ready; SIGTERM exits cleanly."""
+    import signal
+    import subprocess
+    import sys
+
+    from videocls_repository.server import free_port
+
+    ports = [free_port() for _ in range(3)]
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "videocls_repository.cli", "serve",
+            "--model-repository", str(model_repository),
+            "--grpc-port", str(ports[0]), "--http-port", str(ports[1]),
+            "--metrics-port", str(ports[2]), "--address", "127.0.0.1",
+            "--model", OFFICIAL_MODEL_NAMES[1],
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        assert "tritonserver ready" in line and f"grpc 127.0.0.1:{ports[0]}" in line, line
+        with grpcclient.InferenceServerClient(f"127.0.0.1:{ports[0]}") as c:
+            assert c.is_model_ready(OFFICIAL_MODEL_NAMES[1])
+            assert not c.is_model_ready(OFFICIAL_MODEL_NAMES[0])  # explicit model control
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        assert "tritonserver stopped" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
