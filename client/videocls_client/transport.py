@@ -68,12 +68,18 @@ def _read_file(path: Path | None, what: str) -> bytes | None:
         raise ConfigError(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
 
 
+#: gRPC target prefix that resolves all A/AAAA records of a name (headless Service).
+DNS_SCHEME = "dns:///"
+LOAD_BALANCING_POLICIES = ("pick_first", "round_robin")
+
+
 @dataclass(frozen=True)
 class TransportConfig:
     """How to reach the server. Validated at construction (:class:`ConfigError`).
 
     Attributes:
-        url: ``host:port`` of Triton's gRPC endpoint (no scheme).
+        url: ``host:port`` of Triton's gRPC endpoint, or ``dns:///host:port`` to resolve every
+            address of a (headless Kubernetes) Service, for client-side load balancing.
         ssl: Use a TLS channel. Implied when any certificate file is given.
         root_cert: PEM root certificates that verify the server (None: gRPC's defaults).
         client_cert: PEM certificate chain for mutual TLS (needs ``client_key``).
@@ -86,6 +92,8 @@ class TransportConfig:
         max_backoff_s: Upper bound of one wait.
         max_message_bytes: gRPC send/receive limit (always set: passing channel arguments
             to tritonclient replaces all of its defaults).
+        load_balancing: gRPC's ``pick_first`` (one connection) or ``round_robin`` (spread calls
+            over every resolved address; use with a ``dns:///`` URL).
     """
 
     url: str = DEFAULT_URL
@@ -99,9 +107,15 @@ class TransportConfig:
     backoff_s: float = 0.5
     max_backoff_s: float = 10.0
     max_message_bytes: int = MAX_MESSAGE_BYTES
+    load_balancing: str = "pick_first"
 
     def __post_init__(self) -> None:
         self._check_url()
+        if self.load_balancing not in LOAD_BALANCING_POLICIES:
+            raise ConfigError(
+                f"load_balancing must be one of {', '.join(LOAD_BALANCING_POLICIES)}, "
+                f"got {self.load_balancing!r}"
+            )
         for name in ("root_cert", "client_cert", "client_key"):
             value = getattr(self, name)
             if value is not None:
@@ -124,9 +138,12 @@ class TransportConfig:
     def _check_url(self) -> None:
         if not isinstance(self.url, str) or not self.url or any(c.isspace() for c in self.url):
             raise ConfigError(f"url must be 'host:port', got {self.url!r}")
-        if "://" in self.url:
-            raise ConfigError(f"url must be 'host:port' without a scheme, got {self.url!r}")
-        host, sep, port = self.url.rpartition(":")
+        target = self.url.removeprefix(DNS_SCHEME)
+        if "://" in target:
+            raise ConfigError(
+                f"url must be 'host:port' or '{DNS_SCHEME}host:port', got {self.url!r}"
+            )
+        host, sep, port = target.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(f"url must be 'host:port' with a port in 1..65535, got {self.url!r}")
 
@@ -174,6 +191,7 @@ class TransportConfig:
             ("grpc.keepalive_timeout_ms", 20000),
             ("grpc.keepalive_permit_without_calls", False),
             ("grpc.http2.max_pings_without_data", 2),
+            ("grpc.lb_policy_name", self.load_balancing),
         ]
 
     def backoff(self, attempt: int) -> float:

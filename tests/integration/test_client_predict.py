@@ -261,3 +261,13 @@ def test_input_over_the_servers_limit_is_refused_before_sending(triton, client_v
         pytest.raises(InvalidVideoError, match="more than the limit of 100 bytes"),
     ):
         list(model.predict(str(client_videos["a_land"])))
+
+
+def test_dns_target_with_round_robin(triton, paddlex_reference, client_videos):
+    """``dns:///`` + round_robin, as against a headless Service (here: localhost only)."""
+    port = triton.grpc_url.rsplit(":", 1)[1]
+    video = str(client_videos["a_land"])
+    with create_model(SMALL, url=f"dns:///127.0.0.1:{port}", load_balancing="round_robin") as m:
+        (ours,) = m.predict(video, topk=5)
+    (theirs,) = paddlex_reference(SMALL, video, topk=5)
+    assert_same(ours, theirs)

@@ -215,3 +215,29 @@ def test_unreachable_server_is_one_clear_error():
         pytest.raises(ServerUnavailableError, match=r"cannot reach the server at 127\.0\.0\.1:1"),
     ):
         t.repository_index()
+
+
+def test_dns_target_and_round_robin_for_headless_services():
+    from videocls_client.transport import TransportConfig
+
+    config = TransportConfig(
+        url="dns:///videocls-headless.ns.svc:8001", load_balancing="round_robin"
+    )
+    assert ("grpc.lb_policy_name", "round_robin") in config.channel_args()
+    assert ("grpc.lb_policy_name", "pick_first") in TransportConfig().channel_args()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"url": "dns:///no-port"}, "host:port"),
+        ({"url": "http://host:8001"}, "host:port"),
+        ({"load_balancing": "random"}, "load_balancing"),
+    ],
+)
+def test_bad_targets_and_policies(kwargs, message):
+    from videocls_client.errors import ConfigError
+    from videocls_client.transport import TransportConfig
+
+    with pytest.raises(ConfigError, match=message):
+        TransportConfig(**kwargs)
