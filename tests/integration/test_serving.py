@@ -10,7 +10,7 @@ import pytest
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 from videocls_repository.modelspec import OFFICIAL_MODEL_NAMES
-from videos import write_video
+from videos import hostile_inputs, write_video
 
 pytestmark = pytest.mark.slow
 
@@ -114,31 +114,11 @@ def _batch_histogram(client, model: str) -> dict[int, int]:
     }
 
 
-def _hostile_payloads(tmp_path, good: bytes) -> dict[str, tuple[bytes, str]]:
-    rng = np.random.default_rng(0)
-    png = (
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-        b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
-        b"\x00\x00\x00\x00IEND\xaeB`\x82"
-    )
-    moov = good.find(b"moov")
-    no_moov = good[: moov - 4] + b"free" + good[moov:] if moov > 4 else good[:100]
-    return {
-        "empty": (b"", "empty"),
-        "random 1 KB": (rng.bytes(1024), "video"),
-        "random 1 MB": (rng.bytes(1 << 20), "video"),
-        "truncated mp4": (good[: int(len(good) * 0.3)], "video"),
-        "mp4 without moov": (no_moov, "video"),
-        "png": (png, "image"),
-        "text": (b"hello, this is not a video\n" * 40, "text"),
-    }
-
-
-def test_hostile_input_is_invalid_argument_and_server_stays_ready(client, triton, video_corpus):
+def test_hostile_input_is_invalid_argument_and_server_stays_ready(client, video_corpus, tmp_path):
     name = OFFICIAL_MODEL_NAMES[1]
     good = video_corpus["land_320x240"].read_bytes()
     reference = classify(client, name, good, 5)
-    for case, (payload, _hint) in _hostile_payloads(None, good).items():
+    for case, payload in hostile_inputs(tmp_path).items():
         with pytest.raises(InferenceServerException) as info:
             classify(client, name, payload)
         assert info.value.status() == "StatusCode.INVALID_ARGUMENT", (case, info.value.message())
@@ -236,3 +216,29 @@ def test_serve_cli_waits_for_ready_and_stops_on_sigterm(model_repository):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_configured_byte_cap_is_enforced(conversions, video_corpus, tmp_path):
+    """``--max-video-bytes``: an upload above the cap is refused, one below it is answered."""
+    from videocls_preprocess.spec import InputLimits
+    from videocls_repository.repository import write_model_repository
+    from videocls_repository.server import ServerConfig, TritonServer
+    from videocls_repository.tritonconfig import ServingOptions, StepNames
+
+    repository, results = conversions
+    name = OFFICIAL_MODEL_NAMES[1]
+    small, big = video_corpus["three_frames_320x240"], video_corpus["land_320x240"]
+    cap = (small.stat().st_size + big.stat().st_size) // 2
+    spec = results[name].spec
+    onnx = (repository / StepNames(name).network / "1" / "model.onnx").read_bytes()
+    options = ServingOptions(limits=InputLimits(max_bytes=cap))
+    write_model_repository(tmp_path / "capped", spec, onnx, options)
+    config = ServerConfig(
+        tmp_path / "capped", grpc_port=0, http_port=0, metrics_port=0, address="127.0.0.1"
+    )
+    with TritonServer(config) as server, grpcclient.InferenceServerClient(server.grpc_url) as c:
+        assert len(classify(c, name, small.read_bytes(), 1)["class_ids"]) == 1
+        with pytest.raises(InferenceServerException) as info:
+            classify(c, name, big.read_bytes())
+        assert info.value.status() == "StatusCode.INVALID_ARGUMENT"
+        assert str(cap) in info.value.message(), info.value.message()

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..modelspec import ModelSpec
 from ..repository import write_model_repository
 from ..tritonconfig import ServingOptions
 from .onnx_graph import export_onnx, fold_normalization, repair_leaky_relu
@@ -21,6 +22,7 @@ class ConversionResult:
 
     Attributes:
         model_name: The ensemble name written.
+        spec: The model's settings, as parsed from its inference.yml.
         folders: The model folders written into the repository.
         parity: Paddle-vs-ONNX comparison.
         leaky_relu_repaired: LeakyRelu nodes whose alpha was corrected.
@@ -28,6 +30,7 @@ class ConversionResult:
     """
 
     model_name: str
+    spec: ModelSpec
     folders: list[Path]
     parity: ParityReport
     leaky_relu_repaired: int
@@ -71,6 +74,7 @@ def convert(
         folders = write_model_repository(Path(repository), model.spec, onnx_bytes, options)
     return ConversionResult(
         model_name=model.spec.model_name,
+        spec=model.spec,
         folders=folders,
         parity=parity,
         leaky_relu_repaired=repaired,
