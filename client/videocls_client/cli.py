@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from . import __version__
+from .dataset.cli import add_commands as add_dataset_commands
+from .dataset.cli import run_check, run_evaluate
 from .errors import EXIT_CODES, ConfigError, InvalidInputError, VideoclsClientError
 from .inputs import DownloadConfig, expand_inputs
 from .model import ModelInfo, create_model, list_models
@@ -95,6 +97,13 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
         help="deadline of each request in seconds (default: 120)",
     )
     group.add_argument(
+        "--load-balancing",
+        choices=("pick_first", "round_robin"),
+        default="pick_first",
+        help="gRPC policy; round_robin with a dns:///host:port URL spreads calls over every "
+        "address of a headless Service (default: pick_first)",
+    )
+    group.add_argument(
         "--retries",
         type=_non_negative_int,
         default=3,
@@ -176,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("--format", choices=("text", "json"), default="text")
     _connection_options(models)
+    add_dataset_commands(commands, _connection_options)
     return parser
 
 
@@ -188,6 +198,7 @@ def _transport_options(args: argparse.Namespace) -> dict[str, Any]:
         "headers": dict(parse_header(h) for h in args.header),
         "timeout_s": args.timeout,
         "retries": args.retries,
+        "load_balancing": args.load_balancing,
     }
 
 
@@ -331,8 +342,14 @@ def _size(nbytes: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``videocls-client``; returns the exit code (see ``--help``)."""
     args = build_parser().parse_args(argv)
+    handlers = {
+        "predict": _predict,
+        "models": _models,
+        "check-dataset": run_check,
+        "evaluate": lambda args: run_evaluate(args, _transport_options(args)),
+    }
     try:
-        return _predict(args) if args.command == "predict" else _models(args)
+        return handlers[args.command](args)
     except VideoclsClientError as exc:
         _error(str(exc))
         return exc.exit_code

@@ -112,5 +112,6 @@ EXIT_CODES: dict[int, str] = {
     7: "server error (INTERNAL or another gRPC status)",
     8: "request timed out (DEADLINE_EXCEEDED)",
     9: "cannot draw or save a labelled video (font or video library missing)",
+    10: "dataset breaks PaddleX's VideoClsDataset layout (file and line named)",
     130: "interrupted (Ctrl-C)",
 }

@@ -199,3 +199,33 @@ def tls_certs(tmp_path_factory) -> dict[str, Path]:
     certs = {p.stem: p for p in directory.glob("*.pem")}
     certs.update({f"{p.stem}_key": p for p in directory.glob("*.key")})
     return certs
+
+
+# --- dataset tools (videocls_client.dataset, tests/datasets.py) -----------------------------
+
+DATASET_MODEL = "PP-TSMv2-LCNetV2_8frames_uniform"
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(paddle_models, paddlex_reference, tmp_path_factory):
+    """``tests/datasets.py``'s dataset, labelled from PaddleX's own predictions; read-only.
+
+    5 kinds x 6 clips (the last 3 of each kind in val.txt). Each kind is labelled with the
+    class that PaddleX 3.7.2, in process, on the generated ``DATASET_MODEL``, predicts most
+    often for its clips (``datasets.label_kinds``); label.txt is that model's 400 class
+    names. Tests that change the dataset work on a copy.
+    """
+    import yaml
+    from datasets import write_dataset
+
+    model_dir = paddle_models[DATASET_MODEL]
+    config = yaml.safe_load((model_dir / "inference.yml").read_text(encoding="utf-8"))
+
+    def predict(path) -> list[int]:
+        (result,) = paddlex_reference(DATASET_MODEL, str(path), topk=5)
+        return np.asarray(result["class_ids"]).reshape(-1).tolist()
+
+    root = tmp_path_factory.mktemp("synthetic_dataset") / "synthetic_k400"
+    return write_dataset(
+        root, label_names=config["PostProcess"]["Topk"]["label_list"], predict=predict
+    )

@@ -51,7 +51,7 @@ def test_argument_errors_exit_2(argv, capsys):
     [
         (["--header", "no colon"], "is not of the form 'Name: value'"),
         (["--client-cert", "cert.pem"], "is not a file"),
-        (["--url", "grpc://h:1"], "without a scheme"),
+        (["--url", "grpc://h:1"], "'host:port' or 'dns:///host:port'"),
     ],
 )
 def test_option_errors_are_one_line_and_exit_2(extra, message, capsys, tmp_path, monkeypatch):
