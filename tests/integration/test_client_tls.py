@@ -36,6 +36,7 @@ def tls_server(model_repository, tls_certs, tmp_path_factory):
     server.start(timeout_s=120)
     # The certificates name "localhost": connect by that name.
     server.url = f"localhost:{server.grpc_port}"
+    server.certs = certs
     yield server
     server.stop()
 
