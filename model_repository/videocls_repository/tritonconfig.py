@@ -105,13 +105,16 @@ def ensemble_config(spec: ModelSpec, options: ServingOptions) -> mc.ModelConfig:
     config = mc.ModelConfig(
         name=names.ensemble, platform="ensemble", max_batch_size=options.max_batch_size
     )
-    _tensor(config.input, "VIDEO", mc.TYPE_UINT8, [-1])
+    # VIDEO is "optional" only so that a request without it still reaches the decode step
+    # (with TOPK), which refuses it by name: the ensemble scheduler's own answer is an opaque
+    # "deadlock" error. The decode step also checks TOPK before any decoding work.
+    _tensor(config.input, "VIDEO", mc.TYPE_UINT8, [-1], optional=True)
     _tensor(config.input, "TOPK", mc.TYPE_INT32, [1], optional=True)
     _tensor(config.output, "CLASS_IDS", mc.TYPE_INT64, [-1])
     _tensor(config.output, "SCORES", mc.TYPE_FP32, [-1])
     _tensor(config.output, "LABEL_NAMES", mc.TYPE_STRING, [-1])
     steps = (
-        (names.decode, {"VIDEO": "VIDEO"}, {"FRAMES": "frames"}),
+        (names.decode, {"VIDEO": "VIDEO", "TOPK": "TOPK"}, {"FRAMES": "frames"}),
         (names.network, {"FRAMES": "frames"}, {"LOGITS": "logits"}),
         (
             names.topk,
@@ -145,10 +148,18 @@ def decode_config(spec: ModelSpec, options: ServingOptions) -> mc.ModelConfig:
         backend="python",
         max_batch_size=options.max_batch_size,
     )
-    _tensor(config.input, "VIDEO", mc.TYPE_UINT8, [-1])
+    _tensor(config.input, "VIDEO", mc.TYPE_UINT8, [-1], optional=True)
+    _tensor(config.input, "TOPK", mc.TYPE_INT32, [1], optional=True)
     _tensor(config.output, "FRAMES", mc.TYPE_UINT8, frames_dims(spec))
     _cpu_instances(config, options.decode_instances)
-    _parameters(config, {**spec.preprocess.to_parameters(), **options.limits.to_parameters()})
+    _parameters(
+        config,
+        {
+            **spec.preprocess.to_parameters(),
+            **options.limits.to_parameters(),
+            "num_classes": str(spec.num_classes),
+        },
+    )
     return config
 
 

@@ -56,10 +56,30 @@ def classify(client, name: str, data: bytes, topk: int | None = None) -> dict:
     }
 
 
+#: Scores are rounded to 5 decimals on both sides: they agree within one rounding step (the
+#: float32 spelling of a 5-decimal value adds ~1e-8).
+SCORE_TOLERANCE = 1e-5 + 1e-7
+#: Up to this rank class ids must be identical; beyond it, in the tail of a topk-400 answer,
+#: classes whose probabilities differ by less than float32 noise may swap places.
+EXACT_RANKS = 5
+
+
 def assert_same(served: dict, reference: dict) -> None:
-    assert served["class_ids"] == reference["class_ids"]
-    assert served["label_names"] == reference["label_names"]
-    np.testing.assert_allclose(served["scores"], reference["scores"], atol=1e-5, rtol=0)
+    """Same ids and names (exact in the top ranks), scores within one rounding step.
+
+    In the tail, a served class may stand where PaddleX put another only if PaddleX itself
+    scored the two equally to within the tolerance.
+    """
+    ids, ref_ids = served["class_ids"], reference["class_ids"]
+    assert len(ids) == len(ref_ids)
+    assert ids[:EXACT_RANKS] == ref_ids[:EXACT_RANKS]
+    assert served["label_names"][:EXACT_RANKS] == reference["label_names"][:EXACT_RANKS]
+    assert sorted(ids) == sorted(ref_ids)
+    ref_score = dict(zip(ref_ids, reference["scores"], strict=True))
+    for rank, (cid, ref_cid) in enumerate(zip(ids, ref_ids, strict=True)):
+        if cid != ref_cid:
+            assert abs(ref_score[cid] - ref_score[ref_cid]) <= SCORE_TOLERANCE, (rank, cid, ref_cid)
+    np.testing.assert_allclose(served["scores"], reference["scores"], atol=SCORE_TOLERANCE, rtol=0)
 
 
 @pytest.mark.parametrize("name", OFFICIAL_MODEL_NAMES)
@@ -145,7 +165,7 @@ def test_wrong_dtype_shape_and_missing_input(client, video_corpus):
     wrong_shape.set_data_from_numpy(np.stack([data, data])[None])
     only_topk = grpcclient.InferInput("TOPK", [1, 1], "INT32")
     only_topk.set_data_from_numpy(np.array([[1]], np.int32))
-    cases = {"dtype": [wrong_dtype], "shape": [wrong_shape], "VIDEO": [only_topk]}
+    cases = {"data-type": [wrong_dtype], "shape": [wrong_shape], "VIDEO": [only_topk]}
     for word, inputs in cases.items():
         with pytest.raises(InferenceServerException) as info:
             client.infer(name, inputs)
@@ -155,9 +175,9 @@ def test_wrong_dtype_shape_and_missing_input(client, video_corpus):
 
 
 def test_100_mb_video_passes(client, tmp_path):
-    """A 100 MB upload (raw video in Matroska) is accepted and classified."""
+    """A 100 MB upload (uncompressed video in AVI) is accepted and classified."""
     path = write_video(
-        tmp_path / "big.mkv", width=320, height=240, frames=460, codec="rawvideo", pix_fmt="rgb24"
+        tmp_path / "big.avi", width=320, height=240, frames=460, codec="rawvideo", pix_fmt="bgr24"
     )
     data = path.read_bytes()
     assert len(data) > 100_000_000

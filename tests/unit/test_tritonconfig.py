@@ -50,7 +50,9 @@ def test_ensemble_wires_steps_in_order():
     ]
     assert steps[0].output_map["FRAMES"] == steps[1].input_map["FRAMES"]
     assert steps[1].output_map["LOGITS"] == steps[2].input_map["LOGITS"]
-    assert {i.name: i.optional for i in config.input} == {"VIDEO": False, "TOPK": True}
+    # VIDEO is optional only so that its absence reaches the decode step (named error there).
+    assert {i.name: i.optional for i in config.input} == {"VIDEO": True, "TOPK": True}
+    assert dict(steps[0].input_map) == {"VIDEO": "VIDEO", "TOPK": "TOPK"}
     assert [o.name for o in config.output] == ["CLASS_IDS", "SCORES", "LABEL_NAMES"]
 
 

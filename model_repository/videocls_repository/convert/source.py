@@ -131,7 +131,8 @@ def _extract_tar(archive: Path, workdir: Path) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(dest, filter="data")
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ModelSourceError(f"{archive}: not a readable tar archive ({exc})") from exc
+        reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+        raise ModelSourceError(f"{archive}: not a readable tar archive ({reason})") from exc
     found = sorted(p.parent for p in dest.rglob("inference.yml"))
     if not found:
         raise ModelSourceError(f"{archive}: the archive holds no inference.yml")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import triton_python_backend_utils as pb_utils
 from videocls_preprocess.errors import InvalidRequestError
 
@@ -22,6 +23,20 @@ def required_input(request, name: str):
     if tensor is None:
         raise InvalidRequestError(f"missing required input {name}")
     return tensor.as_numpy()
+
+
+def requested_topk(request, num_classes: int, default: int) -> int:
+    """The request's TOPK (one value per request, 1..num_classes), else *default*."""
+    tensor = pb_utils.get_input_tensor_by_name(request, "TOPK")
+    if tensor is None:
+        return default
+    values = np.unique(tensor.as_numpy().reshape(-1))
+    if values.size != 1:
+        raise InvalidRequestError(f"TOPK must be one value per request, got {values.tolist()}")
+    k = int(values[0])
+    if not 1 <= k <= num_classes:
+        raise InvalidRequestError(f"TOPK must be between 1 and {num_classes}, got {k}")
+    return k
 
 
 def error_response(message: str, code=None):

@@ -8,7 +8,7 @@ from videocls_preprocess.errors import InvalidRequestError
 from videocls_preprocess.pipeline import preprocess_video
 from videocls_preprocess.spec import InputLimits, PreprocessSpec
 
-from .common import model_parameters, required_input, respond_each
+from .common import model_parameters, requested_topk, required_input, respond_each
 
 
 class TritonPythonModel:
@@ -18,8 +18,10 @@ class TritonPythonModel:
         params = model_parameters(args)
         self.spec = PreprocessSpec.from_parameters(params)
         self.limits = InputLimits.from_parameters(params)
+        self.num_classes = int(params["num_classes"])
 
     def _frames(self, request):
+        requested_topk(request, self.num_classes, default=1)  # refuse a bad TOPK before decoding
         videos = required_input(request, "VIDEO")
         if videos.dtype != np.uint8 or videos.ndim != 2:
             raise InvalidRequestError(

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
-from videocls_preprocess.errors import InvalidRequestError
 
 from ..postprocess import topk
-from .common import model_parameters, required_input, respond_each
+from .common import model_parameters, requested_topk, required_input, respond_each
 
 LABEL_FILE = "labels.txt"
 
@@ -26,21 +25,10 @@ class TritonPythonModel:
             dtype=np.object_,
         )
 
-    def _requested_k(self, request, batch: int) -> int:
-        tensor = pb_utils.get_input_tensor_by_name(request, "TOPK")
-        if tensor is None:
-            return self.default_topk
-        values = np.unique(tensor.as_numpy().reshape(-1))
-        if values.size != 1:
-            raise InvalidRequestError(f"TOPK must be one value per request, got {values.tolist()}")
-        k = int(values[0])
-        if not 1 <= k <= len(self.labels):
-            raise InvalidRequestError(f"TOPK must be between 1 and {len(self.labels)}, got {k}")
-        return k
-
     def _classify(self, request):
         logits = required_input(request, "LOGITS")
-        ids, scores = topk(logits, self._requested_k(request, len(logits)))
+        k = requested_topk(request, len(self.labels), self.default_topk)
+        ids, scores = topk(logits, k)
         return [
             pb_utils.Tensor("CLASS_IDS", ids),
             pb_utils.Tensor("SCORES", scores),
