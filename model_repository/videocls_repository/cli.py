@@ -152,17 +152,17 @@ def _serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt(signum)
 
     signal.signal(signal.SIGTERM, _forward)
-    server.start()
-    print(
-        f"tritonserver ready: grpc {args.address}:{server.grpc_port}  "
-        f"http {args.address}:{server.http_port}  metrics {args.address}:{server.metrics_port}  "
-        f"repository {repository}",
-        flush=True,
-    )
-    try:
+    try:  # from here on, SIGINT/SIGTERM stop tritonserver cleanly, even during start-up
+        server.start()
+        print(
+            f"tritonserver ready: grpc {args.address}:{server.grpc_port}  "
+            f"http {args.address}:{server.http_port}  "
+            f"metrics {args.address}:{server.metrics_port}  repository {repository}",
+            flush=True,
+        )
         code = server.wait()
     except KeyboardInterrupt:
-        code = server.stop()
+        server.stop()
         print("tritonserver stopped", flush=True)
         return 0
     server.stop()
