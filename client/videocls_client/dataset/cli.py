@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..argtypes import int_at_least, integer
 from ..errors import ConfigError
 from .check import CheckConfig, check_dataset
 from .evaluate import EvaluateConfig, evaluate_dataset
@@ -19,21 +20,8 @@ _EXIT_NOTE = (
 )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+_positive_int = int_at_least(1)
+_int = integer
 
 
 def add_commands(
