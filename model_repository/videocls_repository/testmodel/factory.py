@@ -7,7 +7,6 @@ from pathlib import Path
 import paddle
 
 from .export import MODEL_FILE_PREFIX, inference_config, save_program, write_inference_config
-from .heads import PPTSMHead
 from .recognizer import ModelSpec, Recognizer2D, build_recognizer
 from .synthetic import calibration_batch
 from .weights import calibrate, initialise
@@ -19,20 +18,6 @@ CALIBRATION_FRAMES = 32
 def load_labels() -> list[str]:
     """Return the 400 Kinetics-400 class names in class-id order."""
     return LABELS_FILE.read_text(encoding="utf-8").splitlines()
-
-
-def classifier_of(model: Recognizer2D) -> paddle.nn.Linear:
-    """Return the final linear layer (``head.fc`` for R50, ``backbone.fc`` for v2)."""
-    if isinstance(model.head, PPTSMHead):
-        return model.head.fc
-    return model.backbone.fc
-
-
-def frame_features_of(model: Recognizer2D) -> paddle.nn.Layer:
-    """Return the layer whose output is the per-frame feature the classifier averages."""
-    if isinstance(model.head, PPTSMHead):
-        return model.head.avgpool2d
-    return model.backbone.dropout
 
 
 def weighted_model(spec: ModelSpec, seed: int) -> Recognizer2D:
@@ -48,7 +33,7 @@ def weighted_model(spec: ModelSpec, seed: int) -> Recognizer2D:
     model = build_recognizer(spec)
     initialise(model, seed)
     clips = calibration_batch(CALIBRATION_FRAMES, spec.num_seg, seed)
-    calibrate(model, frame_features_of(model), classifier_of(model), clips, seed)
+    calibrate(model, clips, seed)
     return model
 
 
