@@ -5,12 +5,17 @@ For each model, on the same videos and in one run:
 * **paddlex**: PaddleX 3.7.2's own ``create_model(...).predict`` in this process, one video at a
   time (what users run today);
 * **bound**: our decode + preprocessing (``videocls_preprocess``) plus onnxruntime on the same
-  ONNX model, in this process, no server: what serving can at best approach on this machine;
-* **served**: the real tritonserver with the generated repository, raw gRPC from N client
-  threads (concurrency 1, 2, 4, 8), with dynamic batching on the network step and without.
+  ONNX model in this process, no server, from N threads sharing one session (concurrency 1,
+  2, 4, 8, like the served rows): what serving can at best approach on this machine;
+* **decode + preprocess only**: our decode step's work alone, one thread per CPU: the CPU
+  ceiling of a pod whose network step runs on a GPU (docs/deploy.md, "Sizing");
+* **served**: the real tritonserver with the generated repository (default
+  :class:`~videocls_repository.tritonconfig.ServingOptions`), raw gRPC from N client threads,
+  with dynamic batching on the network step (``max_queue_delay_us`` default) and without.
 
 Prints a Markdown table (videos/s, p50/p95 latency) and the ratios served/paddlex and
-served/bound. The figures in docs/performance.md come from this script.
+served/bound at the same concurrency. The figures in docs/performance.md come from this
+script.
 
 Usage::
 
@@ -86,17 +91,42 @@ def bench_paddlex(name: str, model_dir: Path, paths: list[Path], requests: int) 
     return run_sequential(lambda p: list(model.predict(str(p))), paths, requests)
 
 
-def bench_bound(spec: ModelSpec, onnx_path: Path, videos: list[bytes], requests: int) -> dict:
+def bench_bound(
+    spec: ModelSpec, onnx_path: Path, videos: list[bytes], requests: int, concurrency: int
+) -> dict:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
 
-    def classify(data: bytes):
-        frames = preprocess_video(data, spec.preprocess)[None]
+    def classify(i: int) -> float:
+        t = time.perf_counter()
+        frames = preprocess_video(videos[i % len(videos)], spec.preprocess)[None]
         logits = session.run(["LOGITS"], {"FRAMES": frames})[0]
-        return topk(logits, spec.topk)
+        topk(logits, spec.topk)
+        return time.perf_counter() - t
 
-    return run_sequential(classify, videos, requests)
+    return run_concurrent(classify, requests, concurrency)
+
+
+def bench_decode_only(spec: ModelSpec, videos: list[bytes], requests: int, concurrency: int):
+    """Decode + preprocessing alone: the CPU ceiling of a pod whose network runs on a GPU."""
+
+    def decode(i: int) -> float:
+        t = time.perf_counter()
+        preprocess_video(videos[i % len(videos)], spec.preprocess)
+        return time.perf_counter() - t
+
+    return run_concurrent(decode, requests, concurrency)
+
+
+def run_concurrent(fn, requests: int, concurrency: int) -> dict:
+    """Runs ``fn(i)`` (returns its latency) for ``i < requests`` from ``concurrency`` threads."""
+    for i in range(concurrency):
+        fn(i)  # warm-up
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        latencies = list(pool.map(fn, range(requests)))
+    return summarize(requests, time.perf_counter() - start, latencies)
 
 
 def bench_served(url: str, name: str, videos: list[bytes], requests: int, concurrency: int) -> dict:
@@ -112,15 +142,11 @@ def bench_served(url: str, name: str, videos: list[bytes], requests: int, concur
         clients[i % concurrency].infer(name, [inp])
         return time.perf_counter() - t
 
-    for i in range(concurrency):
-        infer(i)  # warm-up every connection
-    start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        latencies = list(pool.map(infer, range(requests)))
-    wall = time.perf_counter() - start
-    for c in clients:
-        c.close()
-    return summarize(requests, wall, latencies)
+    try:
+        return run_concurrent(infer, requests, concurrency)
+    finally:
+        for c in clients:
+            c.close()
 
 
 def serve_and_measure(repository: Path, name: str, videos, requests, levels) -> dict[int, dict]:
@@ -136,7 +162,6 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=list(OFFICIAL_MODEL_NAMES))
     parser.add_argument("--requests", type=int, default=16, help="requests per measurement")
     parser.add_argument("--concurrency", default="1,2,4,8")
-    parser.add_argument("--queue-delay-us", type=int, default=ServingOptions.max_queue_delay_us)
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
@@ -151,21 +176,25 @@ def main() -> int:
         for name in args.models:
             model_dir = make_test_model(name, tmp / "paddle" / name)
             batched, unbatched = tmp / "repo-batched" / name, tmp / "repo-unbatched" / name
-            convert(model_dir, batched, ServingOptions(max_queue_delay_us=args.queue_delay_us))
-            convert(model_dir, unbatched, ServingOptions(max_queue_delay_us=0))
+            convert(model_dir, batched, ServingOptions(dynamic_batching=True))
+            convert(model_dir, unbatched, ServingOptions(dynamic_batching=False))
             spec = ModelSpec.from_yaml(model_dir / "inference.yml")
             onnx_path = batched / StepNames(name).network / "1" / "model.onnx"
 
             paddlex = bench_paddlex(name, model_dir, paths, args.requests)
-            bound = bench_bound(spec, onnx_path, videos, args.requests)
-            rows.append((name, "paddlex in-process", "-", paddlex, None))
-            rows.append((name, "bound (ours, no server)", "-", bound, None))
+            rows.append((name, "paddlex in-process", "1", paddlex, None))
+            bounds = {}
+            for c in levels:
+                bounds[c] = bench_bound(spec, onnx_path, videos, args.requests, c)
+                rows.append((name, "bound (ours, no server)", str(c), bounds[c], None))
+            decode_only = bench_decode_only(spec, videos, args.requests, os.cpu_count() or 1)
+            rows.append((name, "decode + preprocess only", str(os.cpu_count()), decode_only, None))
             for label, repo in (
                 ("served, dynamic batching", batched),
                 ("served, no batching", unbatched),
             ):
                 for c, r in serve_and_measure(repo, name, videos, args.requests, levels).items():
-                    rows.append((name, label, str(c), r, (paddlex, bound)))
+                    rows.append((name, label, str(c), r, (paddlex, bounds[c])))
 
     print("| model | mode | concurrency | videos/s | p50 ms | p95 ms | × paddlex | % of bound |")
     print("|---|---|---|---|---|---|---|---|")

@@ -9,8 +9,9 @@
 # Environment (all optional):
 #   MODELS              PaddleX model names (default: the three official ones)
 #   TARGETS             converter targets (default: "onnxruntime tensorrt")
-#   MAX_BATCH_SIZE, INSTANCES, DECODE_INSTANCES, MAX_QUEUE_DELAY_US
-#                       forwarded to `videocls-server convert`
+#   MAX_BATCH_SIZE, INSTANCES, DECODE_INSTANCES, DECODE_THREADS, INTRA_OP_THREADS,
+#   MAX_QUEUE_DELAY_US  forwarded to `videocls-server convert` when set (unset or empty: the
+#                       converter's defaults for the target, see docs/performance.md)
 #   MODEL_SOURCE_DIR    folder holding <name>_infer.tar files (air-gapped builds); models not
 #                       found there are downloaded once from the official PaddleX URL, or from
 #                       $VIDEOCLS_OFFICIAL_MODEL_BASE_URL when set (a mirror)
@@ -19,11 +20,18 @@ set -eu
 out=${1:?usage: build_model_repository.sh OUTPUT_DIR}
 MODELS=${MODELS:-"PP-TSM-R50_8frames_uniform PP-TSMv2-LCNetV2_8frames_uniform PP-TSMv2-LCNetV2_16frames_uniform"}
 TARGETS=${TARGETS:-"onnxruntime tensorrt"}
-MAX_BATCH_SIZE=${MAX_BATCH_SIZE:-8}
-INSTANCES=${INSTANCES:-1}
-DECODE_INSTANCES=${DECODE_INSTANCES:-2}
-MAX_QUEUE_DELAY_US=${MAX_QUEUE_DELAY_US:-2000}
 MODEL_SOURCE_DIR=${MODEL_SOURCE_DIR:-}
+
+# The serving options that are set, as `videocls-server convert` flags.
+set --
+for pair in MAX_BATCH_SIZE:--max-batch-size INSTANCES:--instances \
+    DECODE_INSTANCES:--decode-instances DECODE_THREADS:--decode-threads \
+    INTRA_OP_THREADS:--intra-op-threads MAX_QUEUE_DELAY_US:--max-queue-delay-us; do
+    value=$(eval "printf '%s' \"\${${pair%%:*}:-}\"")
+    if [ -n "$value" ]; then
+        set -- "$@" "${pair#*:}" "$value"
+    fi
+done
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT INT TERM
@@ -48,13 +56,8 @@ with urllib.request.urlopen(url, timeout=300) as response, open(sys.argv[2], "wb
 EOF
     fi
     for target in $TARGETS; do
-        videocls-server convert "$archive" \
-            --model-repository "$out/$target" \
-            --target "$target" \
-            --max-batch-size "$MAX_BATCH_SIZE" \
-            --instances "$INSTANCES" \
-            --decode-instances "$DECODE_INSTANCES" \
-            --max-queue-delay-us "$MAX_QUEUE_DELAY_US"
+        videocls-server convert "$archive" --model-repository "$out/$target" \
+            --target "$target" "$@"
     done
 done
 find "$out" -maxdepth 2 -type d | sort

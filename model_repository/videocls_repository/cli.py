@@ -12,7 +12,7 @@ from videocls_preprocess.errors import VideoclsError
 from videocls_preprocess.spec import InputLimits
 
 from .modelspec import OFFICIAL_MODEL_NAMES
-from .tritonconfig import TARGETS, ServingOptions
+from .tritonconfig import DEFAULT_DYNAMIC_BATCHING, TARGETS, ServingOptions
 
 EXIT_USAGE = 2
 
@@ -25,7 +25,7 @@ EPILOG = """examples:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="videocls-server",
         description="PaddleX PP-TSM video classification on NVIDIA Triton Inference Server.",
@@ -49,16 +49,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     conv.add_argument("--model-repository", required=True, type=Path)
     conv.add_argument("--target", choices=TARGETS, default="python-onnxruntime")
-    conv.add_argument("--max-batch-size", type=int, default=8)
-    conv.add_argument("--instances", type=int, default=1, help="network step instances")
-    conv.add_argument("--decode-instances", type=int, default=2)
+    defaults = ServingOptions()
+    conv.add_argument("--max-batch-size", type=int, default=defaults.max_batch_size)
+    conv.add_argument(
+        "--instances",
+        type=int,
+        default=defaults.network_instances,
+        help="network step instances",
+    )
+    conv.add_argument("--decode-instances", type=int, default=defaults.decode_instances)
+    conv.add_argument(
+        "--decode-threads",
+        type=int,
+        default=defaults.decode_threads,
+        help="FFmpeg threads per decode instance (0: FFmpeg's choice)",
+    )
+    conv.add_argument(
+        "--dynamic-batching",
+        action=argparse.BooleanOptionalAction,
+        help="batch queued requests in the network step (default: "
+        + ", ".join(
+            f"{'on' if on else 'off'} for {t}" for t, on in DEFAULT_DYNAMIC_BATCHING.items()
+        )
+        + ")",
+    )
     conv.add_argument(
         "--max-queue-delay-us",
         type=int,
-        default=2000,
-        help="dynamic batching delay of the network step (0 disables batching)",
+        default=defaults.max_queue_delay_us,
+        help="how long the dynamic batcher may wait for a fuller batch",
     )
-    conv.add_argument("--intra-op-threads", type=int, default=0)
+    conv.add_argument(
+        "--intra-op-threads",
+        type=int,
+        default=defaults.intra_op_threads,
+        help="onnxruntime threads per network instance (0: onnxruntime's choice)",
+    )
     conv.add_argument("--max-video-bytes", type=int, default=InputLimits.max_bytes)
     conv.add_argument("--max-video-side", type=int, default=InputLimits.max_side)
 
@@ -98,19 +124,25 @@ def _make_test_model(args: argparse.Namespace) -> int:
     return 0
 
 
-def _convert(args: argparse.Namespace) -> int:
-    from .convert.converter import convert
-
-    options = ServingOptions(
+def serving_options(args: argparse.Namespace) -> ServingOptions:
+    """The :class:`ServingOptions` that the ``convert`` flags in ``args`` ask for."""
+    return ServingOptions(
         target=args.target,
         max_batch_size=args.max_batch_size,
         network_instances=args.instances,
         decode_instances=args.decode_instances,
+        decode_threads=args.decode_threads,
+        dynamic_batching=args.dynamic_batching,
         max_queue_delay_us=args.max_queue_delay_us,
         intra_op_threads=args.intra_op_threads,
         limits=InputLimits(max_bytes=args.max_video_bytes, max_side=args.max_video_side),
     )
-    result = convert(args.source, args.model_repository, options)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .convert.converter import convert
+
+    result = convert(args.source, args.model_repository, serving_options(args))
     print(
         f"{result.model_name}: ONNX verified against Paddle (max abs logit diff "
         f"{result.parity.max_abs_diff:.2e}, LeakyRelu repaired: {result.leaky_relu_repaired}), "
@@ -184,7 +216,7 @@ def _demo_repository() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``videocls-server``."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     handlers = {"make-test-model": _make_test_model, "convert": _convert, "serve": _serve}
     try:
         return handlers[args.command](args)

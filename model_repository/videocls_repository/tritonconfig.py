@@ -18,11 +18,25 @@ from .modelspec import ModelSpec
 
 Target = Literal["python-onnxruntime", "onnxruntime", "tensorrt"]
 TARGETS: tuple[str, ...] = ("python-onnxruntime", "onnxruntime", "tensorrt")
+#: Whether the network step batches when not told. On CPU a batch costs at least as much
+#: compute as its videos one by one (PP-TSM-R50 batches were slower: larger working set), so
+#: batching only adds queueing (measured with ``benchmarks/tuning.py``, docs/performance.md);
+#: on a GPU batching is what fills the device.
+DEFAULT_DYNAMIC_BATCHING: dict[str, bool] = {
+    "python-onnxruntime": False,
+    "onnxruntime": False,
+    "tensorrt": True,
+}
 
 
 @dataclass(frozen=True)
 class ServingOptions:
     """How a model is served (independent of what the model computes).
+
+    The defaults are the throughput-tuned ones measured on 2 CPU cores with
+    ``benchmarks/tuning.py`` (docs/performance.md): two network instances of one onnxruntime
+    thread each, two decode instances, no dynamic batching on CPU. For the lowest latency of
+    a lone request on an idle server, use one network instance with ``intra_op_threads=0``.
 
     Attributes:
         target: ``python-onnxruntime`` (runs on the PyPI tritonserver), ``onnxruntime`` or
@@ -30,26 +44,35 @@ class ServingOptions:
         max_batch_size: Largest batch the network step runs.
         network_instances: Instances of the network step.
         decode_instances: Instances (processes) of the decode step.
-        max_queue_delay_us: Dynamic batching delay of the network step; 0 disables batching.
+        decode_threads: FFmpeg decoder threads per decode instance (0 = FFmpeg's choice,
+            about one per core; 1 = decode on the instance's own thread).
+        dynamic_batching: Whether the network step combines queued requests into batches
+            (None: the target's :data:`DEFAULT_DYNAMIC_BATCHING`).
+        max_queue_delay_us: How long the dynamic batcher may hold a request to form a larger
+            batch; 0 batches only requests already waiting.
         intra_op_threads: onnxruntime threads per network instance (0 = onnxruntime's choice).
         limits: Input limits enforced by the decode step.
     """
 
     target: str = "python-onnxruntime"
     max_batch_size: int = 8
-    network_instances: int = 1
+    network_instances: int = 2
     decode_instances: int = 2
+    decode_threads: int = 0
+    dynamic_batching: bool | None = None
     max_queue_delay_us: int = 2000
-    intra_op_threads: int = 0
+    intra_op_threads: int = 1
     limits: InputLimits = field(default_factory=InputLimits)
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise VideoclsError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        if self.dynamic_batching is None:
+            object.__setattr__(self, "dynamic_batching", DEFAULT_DYNAMIC_BATCHING[self.target])
         for name in ("max_batch_size", "network_instances", "decode_instances"):
             if getattr(self, name) < 1:
                 raise VideoclsError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_queue_delay_us", "intra_op_threads"):
+        for name in ("max_queue_delay_us", "intra_op_threads", "decode_threads"):
             if getattr(self, name) < 0:
                 raise VideoclsError(f"{name} must be >= 0, got {getattr(self, name)}")
 
@@ -158,6 +181,7 @@ def decode_config(spec: ModelSpec, options: ServingOptions) -> mc.ModelConfig:
             **spec.preprocess.to_parameters(),
             **options.limits.to_parameters(),
             "num_classes": str(spec.num_classes),
+            "decode_threads": str(options.decode_threads),
         },
     )
     return config
@@ -181,7 +205,8 @@ def network_config(spec: ModelSpec, options: ServingOptions) -> mc.ModelConfig:
         config.default_model_filename = "model.plan"
     _tensor(config.input, "FRAMES", mc.TYPE_UINT8, frames_dims(spec))
     _tensor(config.output, "LOGITS", mc.TYPE_FP32, [spec.num_classes])
-    if options.max_queue_delay_us:
+    if options.dynamic_batching:
+        config.dynamic_batching.SetInParent()
         config.dynamic_batching.max_queue_delay_microseconds = options.max_queue_delay_us
     group = config.instance_group.add()
     group.count = options.network_instances

@@ -12,6 +12,7 @@ from videocls_repository.convert.converter import convert
 from videocls_repository.modelspec import OFFICIAL_MODEL_NAMES
 from videocls_repository.server import ServerConfig, TritonServer
 from videocls_repository.testmodel import make_test_model
+from videocls_repository.tritonconfig import ServingOptions
 
 
 @pytest.fixture(scope="session")
@@ -23,9 +24,14 @@ def paddle_models(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def conversions(paddle_models, tmp_path_factory):
-    """All three models converted side by side into one repository (python-onnxruntime)."""
+    """All three models converted side by side into one repository (python-onnxruntime).
+
+    The network steps batch (off by default on CPU) and wait up to 2 ms to form batches, so
+    that the concurrency tests exercise dynamic batching with batches larger than one.
+    """
     repository = tmp_path_factory.mktemp("model_repository")
-    results = {name: convert(path, repository) for name, path in paddle_models.items()}
+    options = ServingOptions(dynamic_batching=True, max_queue_delay_us=2000)
+    results = {name: convert(path, repository, options) for name, path in paddle_models.items()}
     return repository, results
 
 

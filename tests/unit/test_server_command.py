@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 from videocls_preprocess.errors import ServerError
+from videocls_repository.cli import build_parser, serving_options
 from videocls_repository.server import GrpcTls, ServerConfig, TritonServer, triton_home
+from videocls_repository.tritonconfig import ServingOptions
 
 
 def _command(tmp_path, **kwargs):
@@ -52,3 +54,25 @@ def test_bad_config_is_rejected(tmp_path):
         ServerConfig(model_repository=tmp_path, grpc_port=70000)
     with pytest.raises(ServerError, match="not a file"):
         GrpcTls(tmp_path / "nope.pem", tmp_path / "nope.key")
+
+
+def _convert_options(*flags: str):
+    args = build_parser().parse_args(["convert", "model", "--model-repository", "repo", *flags])
+    return serving_options(args)
+
+
+def test_convert_flags_default_to_the_serving_defaults():
+    assert _convert_options() == ServingOptions()
+    assert _convert_options("--target", "tensorrt") == ServingOptions(target="tensorrt")
+    assert not _convert_options("--no-dynamic-batching", "--target", "tensorrt").dynamic_batching
+
+
+def test_convert_flags_reach_the_serving_options():
+    options = _convert_options(
+        "--instances", "2", "--decode-instances", "3", "--decode-threads", "1",
+        "--intra-op-threads", "1", "--dynamic-batching", "--max-video-bytes", "1000",
+    )  # fmt: skip
+    assert (options.network_instances, options.decode_instances) == (2, 3)
+    assert (options.decode_threads, options.intra_op_threads) == (1, 1)
+    assert options.dynamic_batching
+    assert options.limits.max_bytes == 1000

@@ -22,7 +22,9 @@ def _roundtrip(config: mc.ModelConfig) -> mc.ModelConfig:
 
 @pytest.mark.parametrize("target", tc.TARGETS)
 def test_network_config_per_target(target):
-    options = tc.ServingOptions(target=target, max_batch_size=4, network_instances=3)
+    options = tc.ServingOptions(
+        target=target, max_batch_size=4, network_instances=3, dynamic_batching=True
+    )
     config = _roundtrip(tc.network_config(SPEC, options))
     assert config.name == "PP-TSMv2-LCNetV2_16frames_uniform.network"
     assert list(config.input[0].dims) == [16, 3, 224, 224]
@@ -64,9 +66,31 @@ def test_decode_parameters_rebuild_the_specs():
     assert InputLimits.from_parameters(params) == limits
 
 
-def test_no_dynamic_batching_when_delay_is_zero():
-    config = tc.network_config(SPEC, tc.ServingOptions(max_queue_delay_us=0))
+def test_decode_instances_and_threads_reach_the_decode_step():
+    options = tc.ServingOptions(decode_instances=3, decode_threads=1)
+    config = _roundtrip(tc.decode_config(SPEC, options))
+    assert config.instance_group[0].count == 3
+    assert config.instance_group[0].kind == mc.ModelInstanceGroup.KIND_CPU
+    assert config.parameters["decode_threads"].string_value == "1"
+
+
+def test_no_dynamic_batching_when_disabled():
+    config = tc.network_config(SPEC, tc.ServingOptions(dynamic_batching=False))
     assert not config.HasField("dynamic_batching")
+
+
+@pytest.mark.parametrize("target", tc.TARGETS)
+def test_dynamic_batching_by_default_on_gpu_only(target):
+    config = _roundtrip(tc.network_config(SPEC, tc.ServingOptions(target=target)))
+    assert config.HasField("dynamic_batching") == (target == "tensorrt")
+    assert tc.DEFAULT_DYNAMIC_BATCHING[target] == (target == "tensorrt")
+
+
+def test_zero_delay_still_batches_what_is_queued():
+    options = tc.ServingOptions(dynamic_batching=True, max_queue_delay_us=0)
+    config = _roundtrip(tc.network_config(SPEC, options))
+    assert config.HasField("dynamic_batching")
+    assert config.dynamic_batching.max_queue_delay_microseconds == 0
 
 
 def test_tensorrt_build_command_has_fixed_t_dynamic_batch():
@@ -76,7 +100,14 @@ def test_tensorrt_build_command_has_fixed_t_dynamic_batch():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"target": "tflite"}, {"max_batch_size": 0}, {"max_queue_delay_us": -1}]
+    "kwargs",
+    [
+        {"target": "tflite"},
+        {"max_batch_size": 0},
+        {"max_queue_delay_us": -1},
+        {"decode_instances": 0},
+        {"decode_threads": -1},
+    ],
 )
 def test_bad_options_rejected(kwargs):
     with pytest.raises(VideoclsError):

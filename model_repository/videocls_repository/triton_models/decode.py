@@ -19,6 +19,7 @@ class TritonPythonModel:
         self.spec = PreprocessSpec.from_parameters(params)
         self.limits = InputLimits.from_parameters(params)
         self.num_classes = int(params["num_classes"])
+        self.threads = int(params.get("decode_threads", "0"))
 
     def _frames(self, request):
         requested_topk(request, self.num_classes, default=1)  # refuse a bad TOPK before decoding
@@ -27,7 +28,9 @@ class TritonPythonModel:
             raise InvalidRequestError(
                 f"VIDEO must be uint8 [batch, bytes], got {videos.dtype} {list(videos.shape)}"
             )
-        frames = np.stack([preprocess_video(row, self.spec, self.limits) for row in videos])
+        frames = np.stack(
+            [preprocess_video(row, self.spec, self.limits, threads=self.threads) for row in videos]
+        )
         return [pb_utils.Tensor("FRAMES", frames)]
 
     def execute(self, requests):
