@@ -9,7 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from parity_report import summary_lines
 from videos import build_corpus
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Prints how close the served answers were to PaddleX's (see ``parity_report``)."""
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("served vs PaddleX 3.7.2")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

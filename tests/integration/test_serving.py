@@ -6,6 +6,7 @@ import concurrent.futures
 import urllib.request
 
 import numpy as np
+import parity_report
 import pytest
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
@@ -64,11 +65,12 @@ SCORE_TOLERANCE = 1e-5 + 1e-7
 EXACT_RANKS = 5
 
 
-def assert_same(served: dict, reference: dict) -> None:
+def assert_same(served: dict, reference: dict, model: str | None = None) -> None:
     """Same ids and names (exact in the top ranks), scores within one rounding step.
 
     In the tail, a served class may stand where PaddleX put another only if PaddleX itself
-    scored the two equally to within the tolerance.
+    scored the two equally to within the tolerance. With ``model``, the comparison is added
+    to the session's parity report.
     """
     ids, ref_ids = served["class_ids"], reference["class_ids"]
     assert len(ids) == len(ref_ids)
@@ -76,10 +78,14 @@ def assert_same(served: dict, reference: dict) -> None:
     assert served["label_names"][:EXACT_RANKS] == reference["label_names"][:EXACT_RANKS]
     assert sorted(ids) == sorted(ref_ids)
     ref_score = dict(zip(ref_ids, reference["scores"], strict=True))
+    swaps = 0
     for rank, (cid, ref_cid) in enumerate(zip(ids, ref_ids, strict=True)):
         if cid != ref_cid:
+            swaps += 1
             assert abs(ref_score[cid] - ref_score[ref_cid]) <= SCORE_TOLERANCE, (rank, cid, ref_cid)
     np.testing.assert_allclose(served["scores"], reference["scores"], atol=SCORE_TOLERANCE, rtol=0)
+    if model:
+        parity_report.record(model, served["scores"], reference["scores"], swaps)
 
 
 @pytest.mark.parametrize("name", OFFICIAL_MODEL_NAMES)
@@ -91,7 +97,7 @@ def test_served_equals_paddlex(client, name, video_corpus, paddlex_predict):
         for topk in (None, 1, 5, 400):
             served = classify(client, name, data, topk)
             expected = paddlex_predict(name, path, topk)
-            assert_same(served, expected)
+            assert_same(served, expected, model=name)
             assert len(served["class_ids"]) == (topk or 1), (video, topk)
 
 
@@ -120,7 +126,7 @@ def test_concurrent_requests_get_their_own_answers(client, triton, tmp_path, pad
         served = list(pool.map(lambda v: classify(client, name, v[0].read_bytes(), v[1]), videos))
 
     for got, want in zip(served, expected, strict=True):
-        assert_same(got, want)
+        assert_same(got, want, model=name)
     after = _batch_histogram(client, network)
     formed = {size: after.get(size, 0) - before.get(size, 0) for size in after}
     assert any(size > 1 and count > 0 for size, count in formed.items()), formed
