@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import statistics
 import threading
 import time
 import urllib.request
@@ -91,17 +92,35 @@ class SoakSampler:
             writer.writerows(self.rows)
 
 
-def rss_growth(rows: list[dict], warmup_s: float) -> dict[str, float]:
-    """Per process: RSS growth in % from the first sample after warm-up to the last sample."""
+def rss_growth(rows: list[dict], warmup_s: float, window_s: float = 120.0) -> dict[str, float]:
+    """Per process and in total: RSS growth in % over the soak, after warm-up.
+
+    Compares the median RSS of the first ``window_s`` seconds after warm-up with the median
+    of the last ``window_s`` seconds. Medians of windows, not single samples: a decode step's
+    RSS moves by several % with the size of the video it holds at the moment of a sample,
+    which says nothing about a leak.
+    """
     after = [r for r in rows if r["t_s"] >= warmup_s]
     if len(after) < 2:
         return {}
-    first, last = after[0], after[-1]
-    return {
-        k[4:]: 100.0 * (last[k] - first[k]) / first[k]
-        for k in first
-        if k.startswith("rss:") and k in last and first[k]
-    }
+    end = after[-1]["t_s"]
+    early = [r for r in after if r["t_s"] < warmup_s + window_s]
+    late = [r for r in after if r["t_s"] > end - window_s]
+    names = [k for k in after[0] if k.startswith("rss:")]
+
+    def median(window: list[dict], name: str | None) -> float:
+        if name is None:  # all processes together
+            return statistics.median(sum(r.get(k, 0.0) for k in names) for r in window)
+        return statistics.median(r[name] for r in window if r.get(name))
+
+    growth = {}
+    for name in [*names, None]:
+        if name is not None and not all(any(r.get(name) for r in w) for w in (early, late)):
+            continue
+        first, last = median(early, name), median(late, name)
+        if first:
+            growth["total" if name is None else name[4:]] = 100.0 * (last - first) / first
+    return growth
 
 
 def plot(history_csv: Path, rows: list[dict], out_png: Path) -> None:
