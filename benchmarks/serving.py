@@ -63,18 +63,6 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def run_sequential(fn, items, requests: int) -> dict:
-    fn(items[0])  # warm-up
-    latencies = []
-    start = time.perf_counter()
-    for i in range(requests):
-        t = time.perf_counter()
-        fn(items[i % len(items)])
-        latencies.append(time.perf_counter() - t)
-    wall = time.perf_counter() - start
-    return summarize(requests, wall, latencies)
-
-
 def summarize(requests: int, wall: float, latencies: list[float]) -> dict:
     return {
         "videos_per_s": requests / wall,
@@ -88,7 +76,13 @@ def bench_paddlex(name: str, model_dir: Path, paths: list[Path], requests: int) 
 
     engine_config = {"run_mode": "paddle"} if "R50" in name else None
     model = create_model(name, model_dir=str(model_dir), device="cpu", engine_config=engine_config)
-    return run_sequential(lambda p: list(model.predict(str(p))), paths, requests)
+
+    def predict(i: int) -> float:
+        t = time.perf_counter()
+        list(model.predict(str(paths[i % len(paths)])))
+        return time.perf_counter() - t
+
+    return run_concurrent(predict, requests, 1)  # one at a time: the predictor is not shared
 
 
 def bench_bound(
@@ -150,9 +144,7 @@ def bench_served(url: str, name: str, videos: list[bytes], requests: int, concur
 
 
 def serve_and_measure(repository: Path, name: str, videos, requests, levels) -> dict[int, dict]:
-    config = ServerConfig(
-        model_repository=repository, grpc_port=0, http_port=0, metrics_port=0, address="127.0.0.1"
-    )
+    config = ServerConfig.local(repository)
     with TritonServer(config) as server:
         return {c: bench_served(server.grpc_url, name, videos, requests, c) for c in levels}
 

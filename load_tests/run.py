@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         host, pid, metrics_url = args.url, None, args.metrics_url
         if host is None:
             server = TritonServer(
-                ServerConfig(
-                    repository, grpc_port=0, http_port=0, metrics_port=0, address="127.0.0.1"
-                ),
+                ServerConfig.local(repository),
                 log_file=args.out / "tritonserver.log",
             )
             stack.enter_context(server)

@@ -97,9 +97,7 @@ def main() -> int:
             flush=True,
         )
     video = _sample_video(workdir)
-    config = ServerConfig(
-        model_repository=repository, grpc_port=0, http_port=0, metrics_port=0, address="127.0.0.1"
-    )
+    config = ServerConfig.local(repository)
     with TritonServer(config, log_file=workdir / "tritonserver.log") as server:
         print(f"tritonserver ready on {server.grpc_url}; classifying {video}", flush=True)
         done = subprocess.run(

@@ -95,6 +95,17 @@ class ServerConfig:
             if not 0 <= port <= 65535:
                 raise ServerError(f"{name} {port} is not a TCP port")
 
+    @classmethod
+    def local(cls, model_repository: Path, **options) -> ServerConfig:
+        """A server on 127.0.0.1 with free ports (tests, benchmarks, load tests, the demo).
+
+        Args:
+            model_repository: The Triton model repository folder.
+            **options: Any other :class:`ServerConfig` field.
+        """
+        ports = {"grpc_port": 0, "http_port": 0, "metrics_port": 0}
+        return cls(model_repository, **ports, address="127.0.0.1", **options)
+
 
 def free_port(address: str = "127.0.0.1") -> int:
     """A TCP port that is free right now."""

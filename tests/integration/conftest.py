@@ -44,12 +44,8 @@ def model_repository(conversions) -> Path:
 def triton(model_repository, tmp_path_factory):
     """A real tritonserver on free ports, stopped at the end of the session."""
     log = tmp_path_factory.mktemp("triton") / "tritonserver.log"
-    config = ServerConfig(
-        model_repository=model_repository,
-        grpc_port=0,
-        http_port=0,
-        metrics_port=0,
-        address="127.0.0.1",
+    config = ServerConfig.local(
+        model_repository,
         exit_timeout_s=5,
     )
     server = TritonServer(config, log_file=log)

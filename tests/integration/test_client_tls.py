@@ -21,12 +21,8 @@ SMALL = "PP-TSMv2-LCNetV2_8frames_uniform"
 @pytest.fixture(scope="module")
 def tls_server(model_repository, tls_certs, tmp_path_factory):
     certs = tls_certs
-    config = ServerConfig(
-        model_repository=model_repository,
-        grpc_port=0,
-        http_port=0,
-        metrics_port=0,
-        address="127.0.0.1",
+    config = ServerConfig.local(
+        model_repository,
         exit_timeout_s=3,
         tls=GrpcTls(certs["server"], certs["server_key"], root_cert=certs["ca"]),
         models=(SMALL,),

@@ -259,9 +259,7 @@ def test_configured_byte_cap_is_enforced(conversions, video_corpus, tmp_path):
     onnx = (repository / StepNames(name).network / "1" / "model.onnx").read_bytes()
     options = ServingOptions(limits=InputLimits(max_bytes=cap))
     write_model_repository(tmp_path / "capped", spec, onnx, options)
-    config = ServerConfig(
-        tmp_path / "capped", grpc_port=0, http_port=0, metrics_port=0, address="127.0.0.1"
-    )
+    config = ServerConfig.local(tmp_path / "capped")
     with TritonServer(config) as server, grpcclient.InferenceServerClient(server.grpc_url) as c:
         assert len(classify(c, name, small.read_bytes(), 1)["class_ids"]) == 1
         with pytest.raises(InferenceServerException) as info:

@@ -24,6 +24,13 @@ def test_default_command_serves_every_model_in_plaintext(tmp_path):
     assert server.grpc_url == "127.0.0.1:9001"
 
 
+def test_local_config_listens_on_loopback_on_free_ports(tmp_path):
+    config = ServerConfig.local(tmp_path, exit_timeout_s=3)
+    assert (config.address, config.exit_timeout_s) == ("127.0.0.1", 3)
+    server = TritonServer(config)
+    assert server.grpc_url.startswith("127.0.0.1:") and server.grpc_port != 0
+
+
 def test_zero_ports_are_replaced_by_free_ones(tmp_path):
     _, server = _command(tmp_path, grpc_port=0, http_port=0, metrics_port=0)
     ports = {server.grpc_port, server.http_port, server.metrics_port}
